@@ -3,7 +3,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -26,6 +26,9 @@ class SessionLimitsMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
+        if not user.is_authenticated and SESSION_KEY in request.session:
+            # The account was disabled or deleted: end the session for good, not just for this request.
+            request.session.flush()
         if user.is_authenticated:
             now = timezone.now()
             login_at = request.session.get(LOGIN_AT)

@@ -1,0 +1,68 @@
+"""Every demo persona signs in through the real login page and lands on their role's home page."""
+
+from datetime import date
+
+import pytest
+
+from backend.demo.seed import PERSONAS, seed_organisation
+from tests.browser import ConsoleWatch, assert_accessible, sign_in
+
+pytestmark = pytest.mark.browser
+PASSWORD = "browser-test-password"
+
+HOME_SECTION = {
+    "demo-investigator": "investigator",
+    "demo-private": "investigator",
+    "demo-welfare": "welfare_officer",
+    "demo-clinician": "clinician",
+    "demo-lead": "welfare_lead",
+    "demo-manager": "manager",
+    "demo-dpo": "dpo",
+    "demo-admin": "administrator",
+}
+
+
+@pytest.fixture
+def demo_org(transactional_db):  # type: ignore[no-untyped-def]
+    from backend.organisation.models import Organisation
+
+    Organisation.objects.get_or_create(singleton=True, defaults={"name": "Keel"})
+    seed_organisation(people=60, days=30, seed=7, today=date(2026, 11, 1), password=PASSWORD)
+
+
+def test_every_persona_signs_in_and_sees_their_home_page(demo_org, live_server, page):
+    assert set(HOME_SECTION) == set(PERSONAS)
+    for username, section in HOME_SECTION.items():
+        page.context.clear_cookies()
+        watch = ConsoleWatch().attach(page)
+        sign_in(page, live_server.url, username, PASSWORD)
+        assert page.url.rstrip("/") == live_server.url, f"{username} was not signed in"
+        assert page.locator(f'[data-home="{section}"]').is_visible(), f"{username} does not see the {section} home"
+        assert page.get_by_role("link", name="Get support now").is_visible()
+        assert_accessible(page)
+        watch.assert_clean()
+
+
+@pytest.mark.parametrize("path", ["/login/", "/support/", "/account/", "/api/docs/"])
+def test_pages_have_no_csp_violations_or_serious_accessibility_problems(demo_org, live_server, page, path):
+    watch = ConsoleWatch().attach(page)
+    sign_in(page, live_server.url, "demo-investigator", PASSWORD)
+    page.goto(f"{live_server.url}{path}")
+    page.wait_for_load_state("networkidle")
+    if path != "/api/docs/":  # Swagger UI is a third-party page; it only has to obey the CSP
+        assert_accessible(page)
+    watch.assert_clean()
+
+
+def test_wrong_password_keeps_the_person_out(demo_org, live_server, page):
+    sign_in(page, live_server.url, "demo-investigator", "not-the-password")
+    assert "/login/" in page.url
+    assert page.get_by_role("alert").is_visible()
+
+
+def test_sign_out_ends_the_session(demo_org, live_server, page):
+    sign_in(page, live_server.url, "demo-manager", PASSWORD)
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{live_server.url}/account/")
+    assert "/login/" in page.url
