@@ -6,6 +6,8 @@ service is missing, unless KEEL_REQUIRE_SERVICES=1 (as in CI), which turns that 
 
 import os
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,9 +146,6 @@ def _database_url() -> str:
 
 
 def celery_process(kind: str, *extra: str, purge: bool = False) -> "subprocess.Popen[bytes]":
-    import subprocess
-    import sys
-
     from backend.celery import app
 
     broker_dir = Path(settings.CELERY_BROKER_DIR)
@@ -184,8 +183,6 @@ def celery_process(kind: str, *extra: str, purge: bool = False) -> "subprocess.P
 
 
 def stop_process(process: "subprocess.Popen[bytes]") -> None:
-    import subprocess
-
     process.terminate()
     try:
         process.wait(timeout=15)
