@@ -8,7 +8,6 @@ STAMP := $(VENV)/.installed-$(shell sha256sum requirements.lock | cut -c1-16)
 
 $(STAMP): requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
@@ -28,8 +27,10 @@ lint: venv
 	$(BIN)/bandit -q -r backend frontend -ll
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# pytest exits 5 when it collects no test; say so rather than fail silently or pass silently.
 pytest: venv
-	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest $(PYTEST_ARGS)
+	@DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; fi; exit $$rc
 
 test: lint pytest
 
