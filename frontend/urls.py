@@ -10,4 +10,5 @@ urlpatterns = [
     path("account/", views.account, name="account"),
     path("account/tokens/<uuid:token_id>/revoke/", views.token_revoke_view, name="token-revoke"),
     path("support/", views.support, name="support"),
+    path("favicon.ico", views.favicon),
 ]

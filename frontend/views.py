@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -102,6 +103,11 @@ def token_revoke_view(request: HttpRequest, token_id: str) -> HttpResponse:
     token_revoke(token=token, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
     messages.success(request, f"Token {token.prefix}… revoked.")
     return redirect("account")
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon (the admin); answer rather than 404."""
+    return redirect(static("keel/favicon.svg"), permanent=True)
 
 
 def support(request: HttpRequest) -> HttpResponse:

@@ -91,3 +91,15 @@ def test_oversized_body_is_refused(api, personas, settings):
     )
     assert response.status_code == 413
     assert response["Content-Type"].startswith("application/problem+json")
+
+
+def test_throttled_requests_get_a_429_problem(api, personas, monkeypatch):
+    from rest_framework.throttling import UserRateThrottle
+
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/min", "anon": "3/min"})
+    client = api.as_(personas.investigator)
+    statuses = [client.get("/api/v1/me/").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    response = client.get("/api/v1/me/")
+    assert_problem(response, 429)
+    assert int(response["Retry-After"]) > 0

@@ -49,8 +49,19 @@ def test_pages_have_no_csp_violations_or_serious_accessibility_problems(demo_org
     sign_in(page, live_server.url, "demo-investigator", PASSWORD)
     page.goto(f"{live_server.url}{path}")
     page.wait_for_load_state("networkidle")
-    if path != "/api/docs/":  # Swagger UI is a third-party page; it only has to obey the CSP
+    if path != "/api/docs/":  # Swagger UI is a third-party developer tool, not a page for staff
         assert_accessible(page)
+    watch.assert_clean()
+
+
+@pytest.mark.parametrize("path", ["/admin/", "/admin/organisation/unit/", "/admin/organisation/person/"])
+def test_configuration_pages_obey_the_csp_and_are_accessible(demo_org, live_server, page, path):
+    watch = ConsoleWatch().attach(page)
+    sign_in(page, live_server.url, "demo-admin", PASSWORD)
+    page.goto(f"{live_server.url}{path}")
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("heading").first.is_visible()
+    assert_accessible(page)
     watch.assert_clean()
 
 
