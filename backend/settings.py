@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "backend.common",
     "backend.organisation",
     "backend.audit",
+    "backend.consent",
+    "backend.privacy",
+    "pgtrigger",
     "backend.alerts",
     "backend.ops",
     "backend.demo",
@@ -197,7 +200,7 @@ REST_FRAMEWORK = {
         "user": env_str("KEEL_THROTTLE_USER", "1200/min"),
     },
     "EXCEPTION_HANDLER": "backend.common.problems.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "backend.common.schema.KeelAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {

@@ -10,5 +10,10 @@ urlpatterns = [
     path("account/", views.account, name="account"),
     path("account/tokens/<uuid:token_id>/revoke/", views.token_revoke_view, name="token-revoke"),
     path("support/", views.support, name="support"),
+    path("choices/", views.choices, name="choices"),
+    path("access-log/", views.access_log, name="access-log"),
+    path("people/", views.people, name="people"),
+    path("people/<uuid:person_id>/", views.person_record, name="person-record"),
+    path("audit/", views.audit_log, name="audit"),
     path("favicon.ico", views.favicon),
 ]

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from django.utils import timezone
 
-from backend.audit.models import AuditEntry
+from backend.audit.models import AuditEntry, Withholding
 
 _ACTION = re.compile(r"^[a-z_]+\.[a-z_]+\.[a-z_]+$")
 stream = logging.getLogger("keel.audit")
@@ -56,3 +56,22 @@ def record(
     }
     stream.info(json.dumps(fields, sort_keys=True))
     return entry
+
+
+def withhold(*, entry: AuditEntry, ground: str, decided_by: HasPublicId, now: datetime) -> Withholding:
+    """The DPO withholds an entry from the person's access log; the person sees that one was withheld."""
+    if not ground.strip():
+        raise ValueError("Record the legal ground for withholding the entry.")
+    withholding, _ = Withholding.objects.get_or_create(
+        entry_id=entry.public_id,
+        defaults={"ground": ground.strip()[:300], "decided_by_id": decided_by.public_id, "decided_at": now},
+    )
+    record(
+        "audit.entry.withheld",
+        actor=decided_by,
+        subject=None,
+        object_ref=str(entry.public_id),
+        purpose=ground[:200],
+        now=now,
+    )
+    return withholding

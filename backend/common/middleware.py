@@ -61,3 +61,7 @@ class ErrorBodyMiddleware:
             if header in response:
                 replacement[header] = response[header]
         return replacement
+
+
+def request_id_of(request: HttpRequest) -> str:
+    return getattr(request, "request_id", "")

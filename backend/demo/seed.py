@@ -8,11 +8,12 @@ import random
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from backend.consent.models import Channel, Choice, ConsentChange, ConsentState, Notice
 from backend.organisation.models import (
     Membership,
     Organisation,
@@ -276,4 +277,46 @@ def seed_organisation(
         roles += len(batch_roles)
         progress(len(batch))
 
+    _seed_choices(rng, personas, now=datetime.combine(today, time(9, 0), tzinfo=UTC))
     return SeedResult(people=people, units=len(units), teams=len(teams), memberships=memberships, roles=roles)
+
+
+PERSONA_CHOICES = {
+    "demo-investigator": (True, True, True),
+    "demo-private": (True, False, False),
+    "demo-manager": (True, False, False),
+}
+
+
+def _seed_choices(rng: random.Random, personas: dict[str, Person], *, now: datetime) -> None:
+    """Most people keep a record; about half share with welfare; fewer turn on the rota signal."""
+    notice = Notice.objects.order_by("-version").first()
+    if notice is None:
+        return
+    for batch in _batched(Person.objects.order_by("pk").iterator(chunk_size=BATCH)):
+        states, changes = [], []
+        for person in batch:
+            if person.username in PERSONA_CHOICES:
+                record, welfare, rota = PERSONA_CHOICES[person.username]
+            elif person.username.startswith("demo-"):
+                record = welfare = rota = False
+            else:
+                record = rng.random() < 0.85
+                welfare, rota = record and rng.random() < 0.55, record and rng.random() < 0.4
+            states.append(ConsentState(person=person, record=record, welfare=welfare, rota_signal=rota, updated_at=now))
+            for choice, given in ((Choice.RECORD, record), (Choice.WELFARE, welfare), (Choice.ROTA_SIGNAL, rota)):
+                if given:
+                    changes.append(
+                        ConsentChange(
+                            public_id=_uuid(rng),
+                            person=person,
+                            choice=choice,
+                            given=True,
+                            at=now,
+                            channel=Channel.SEED,
+                            notice_version=notice.version,
+                            notice_hash=notice.text_hash,
+                        )
+                    )
+        ConsentState.objects.bulk_create(states, batch_size=BATCH)
+        ConsentChange.objects.bulk_create(changes, batch_size=BATCH)

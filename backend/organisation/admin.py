@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from backend.audit import services as audit
 from backend.organisation.admin_site import AdministratorOnlyAdmin, AdministratorOnlyInline
 from backend.organisation.models import Membership, Organisation, Person, RoleAssignment, Team, Unit
 
@@ -52,3 +53,15 @@ class PersonAdmin(AdministratorOnlyAdmin):
         "is_active",
     ]
     inlines = [MembershipInline, RoleInline]
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is not RoleAssignment:
+            return
+        for verb, objects in (
+            ("assigned", formset.new_objects),
+            ("changed", [obj for obj, _ in formset.changed_objects]),
+            ("removed", formset.deleted_objects),
+        ):
+            for obj in objects:
+                audit.record(f"organisation.role.{verb}", actor=request.user, subject=obj.person, object_ref=obj.role)
