@@ -208,3 +208,27 @@ def wait_for(predicate: Any, *, timeout: float = 60.0, interval: float = 0.2) ->
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+def choose(person: Person, *choices: str) -> None:
+    """Gives the named choices in order through the real service, against the current notice."""
+    from django.utils import timezone
+
+    from backend.consent.selectors import notice_current
+    from backend.consent.services import choice_set
+
+    notice = notice_current()
+    assert notice is not None
+    for choice in choices:
+        choice_set(
+            person=person, choice=choice, given=True, notice_version=notice.version, channel="api", now=timezone.now()
+        )
+
+
+@pytest.fixture
+def notice_version(db: Any) -> int:
+    from backend.consent.selectors import notice_current
+
+    notice = notice_current()
+    assert notice is not None
+    return notice.version

@@ -55,9 +55,9 @@ def choice_set(
     person: Person,
     choice: str,
     given: bool,
-    notice_version: int | None,
     channel: str,
     now: datetime,
+    notice_version: int | None = None,
     request_id: str = "",
 ) -> ChoiceOutcome:
     """Gives or withdraws one choice. Withdrawing `record` withdraws the choices that need it, too."""
