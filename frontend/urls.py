@@ -15,5 +15,5 @@ urlpatterns = [
     path("people/", views.people, name="people"),
     path("people/<uuid:person_id>/", views.person_record, name="person-record"),
     path("audit/", views.audit_log, name="audit"),
-    path("favicon.ico", views.favicon),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -66,7 +66,8 @@ def test_the_application_role_has_no_update_or_delete_grant_on_postgresql(postgr
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL ROLE keel_app_test")
         cursor.execute(
-            "INSERT INTO audit_auditentry (public_id, at, action, actor_role, object_ref, purpose, request_id, outcome) "
+            "INSERT INTO audit_auditentry"
+            " (public_id, at, action, actor_role, object_ref, purpose, request_id, outcome) "
             "VALUES (gen_random_uuid(), now(), 'audit.role.checked', '', '', '', '', 'ok')"
         )
     assert AuditEntry.objects.filter(action="audit.role.checked").exists()

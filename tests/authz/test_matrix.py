@@ -1,0 +1,98 @@
+"""The authorization matrix: one row per viewer, relationship, endpoint and method, run against the real
+URLs; and a check that no URL of the project is left without rows."""
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from backend.consent.services import exclusion_add
+from backend.organisation.models import Role
+from backend.organisation.services import token_create
+from tests.conftest import Api, choose
+from tests.factories import PersonFactory, RoleFactory
+
+MATRIX = Path(__file__).with_name("matrix.csv")
+ROWS = list(csv.DictReader(MATRIX.open()))
+# Django's own admin pages are covered by tests/organisation/test_admin.py (administrators only).
+UNCOVERED_NAMESPACES = ("admin",)
+
+
+def _names(patterns: list[Any], namespace: str = "") -> set[str]:
+    names: set[str] = set()
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            if p.namespace in UNCOVERED_NAMESPACES:
+                continue
+            names |= _names(p.url_patterns, p.namespace or namespace)
+        elif isinstance(p, URLPattern):
+            names.add(p.name or f"<unnamed {p.pattern}>")
+    return names
+
+
+def test_every_url_pattern_has_rows():
+    covered = {row["url_name"] for row in ROWS}
+    missing = _names(get_resolver().url_patterns) - covered
+    assert not missing, f"add rows to {MATRIX.name} for: {sorted(missing)}"
+
+
+def test_every_api_row_names_anonymous_and_token_clients():
+    api_names = {r["url_name"] for r in ROWS if r["url_name"].startswith("api-") and r["url_name"] != "api-docs"}
+    for name in api_names:
+        viewers = {r["viewer"] for r in ROWS if r["url_name"] == name}
+        assert {"anonymous", "token"} <= viewers, name
+
+
+@pytest.fixture
+def world(personas, request):  # type: ignore[no-untyped-def]
+    excluded = PersonFactory(username="excluded-welfare")
+    RoleFactory(person=excluded, role=Role.WELFARE_OFFICER, unit=personas.unit)
+    choose(personas.investigator, "record", "welfare")
+    choose(personas.teammate, "record")
+    now = timezone.now()
+    exclusion = exclusion_add(person=personas.investigator, officer=excluded, now=now)
+    people = {name: getattr(personas, name) for name in vars(personas) if hasattr(getattr(personas, name), "username")}
+    people["excluded_welfare_officer"] = excluded
+    row = request.node.callspec.params["row"]
+    wanted = {"investigator", row["viewer"]} & set(people)
+    tokens = {
+        name: token_create(person=people[name], name="t", scopes=["profile:read", "exposure:write"], now=now)
+        for name in wanted
+    }
+    return {"people": people, "tokens": tokens, "exclusion": exclusion}
+
+
+def _url(row: dict[str, str], world: dict[str, Any]) -> str:
+    viewer = "investigator" if row["viewer"] in ("token", "anonymous") else row["viewer"]
+    target = viewer if row["target"] == "self" else row["target"]
+    kwargs: dict[str, Any] = {}
+    name = row["url_name"]
+    if name in ("api-person-record", "person-record"):
+        kwargs["person_id"] = world["people"][target].public_id
+    elif name in ("api-token-detail", "token-revoke"):
+        kwargs["token_id"] = world["tokens"][target][0].public_id
+    elif name == "api-exclusion-detail":
+        kwargs["exclusion_id"] = world["exclusion"].public_id
+    return reverse(name, kwargs=kwargs)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("row", ROWS, ids=lambda r: f"{r['method']} {r['url_name']} {r['viewer']}→{r['target']}")
+def test_matrix_row(row, world):
+    client = Api()
+    headers = {}
+    if row["viewer"] == "token":
+        headers["HTTP_AUTHORIZATION"] = f"Token {world['tokens']['investigator'][1]}"
+    elif row["viewer"] != "anonymous":
+        client.force_login(world["people"][row["viewer"]])
+    url = _url(row, world)
+    method = getattr(client, row["method"].lower())
+    response = (
+        method(url, {}, format="json", **headers)
+        if row["method"] in ("POST", "PATCH", "PUT")
+        else method(url, **headers)
+    )
+    assert response.status_code == int(row["expected"]), f"{row} → {response.status_code}"
