@@ -257,13 +257,29 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Logging: one line per record on stderr; request ids, never personal data.
+# The audit stream: one JSON object per line, to stdout or KEEL_AUDIT_LOG_FILE, for shipping elsewhere.
+KEEL_AUDIT_LOG_FILE = env_str("KEEL_AUDIT_LOG_FILE", "")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "message": {"format": "%(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "audit": (
+            {"class": "logging.handlers.WatchedFileHandler", "filename": KEEL_AUDIT_LOG_FILE, "formatter": "message"}
+            if KEEL_AUDIT_LOG_FILE
+            else {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "message"}
+        ),
+    },
     "root": {"handlers": ["console"], "level": env_str("KEEL_LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}, "django.security.DisallowedHost": {"level": "ERROR"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django.security.DisallowedHost": {"level": "ERROR"},
+        "keel.audit": {"handlers": ["audit"], "level": "INFO", "propagate": False},
+    },
 }
 
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

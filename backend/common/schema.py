@@ -1,4 +1,4 @@
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema
 
@@ -7,7 +7,7 @@ class KeelAutoSchema(AutoSchema):
     """Names nested serializers after their view (``ConsentApi.InputSerializer`` → ``ConsentApiInput``), so
     the one-input-one-output-per-endpoint pattern gives unique schema components."""
 
-    def get_serializer_name(self, serializer: Any, direction: str) -> str:
+    def get_serializer_name(self, serializer: Any, direction: Literal["request", "response"]) -> str:
         qualname = type(serializer).__qualname__
         if "." not in qualname:
             return str(super().get_serializer_name(serializer, direction))
