@@ -37,7 +37,7 @@ from backend.organisation.selectors import (
     tokens_of,
     units_scoped_for,
 )
-from backend.organisation.services import TokenError, token_create, token_revoke
+from backend.organisation.services import TokenError, refuse_foreign_token, token_create, token_revoke
 from backend.privacy.audit_log import access_log_for, audit_entries_for, audit_view_kind, entry_rows
 from backend.privacy.selectors import PURPOSES, person_record_for
 from backend.privacy.services import ErasureRefused, record_erase
@@ -118,7 +118,9 @@ def account(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def token_revoke_view(request: HttpRequest, token_id: str) -> HttpResponse:
-    token = get_object_or_404(tokens_of(request.user), public_id=token_id)  # type: ignore[arg-type]
+    token = tokens_of(request.user).filter(public_id=token_id).first()  # type: ignore[arg-type]
+    if token is None:
+        refuse_foreign_token(actor=request.user, token_id=token_id, request_id=request_id_of(request))  # type: ignore[arg-type]
     token_revoke(token=token, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
     messages.success(request, f"Token {token.prefix}… revoked.")
     return redirect("account")

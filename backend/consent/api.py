@@ -1,4 +1,3 @@
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
@@ -9,7 +8,14 @@ from rest_framework.views import APIView
 from backend.common.middleware import request_id_of
 from backend.consent.models import Channel, Choice, ConsentChange
 from backend.consent.selectors import choices_of, excludable_officers, exclusions_of, history_of, notice_current
-from backend.consent.services import ChoiceError, StaleNoticeError, choice_set, exclusion_add, exclusion_remove
+from backend.consent.services import (
+    ChoiceError,
+    StaleNoticeError,
+    choice_set,
+    exclusion_add,
+    exclusion_remove,
+    refuse_foreign_exclusion,
+)
 from backend.organisation.models import Person
 
 
@@ -130,6 +136,8 @@ class ExclusionListApi(APIView):
 class ExclusionDetailApi(APIView):
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, exclusion_id: str) -> Response:
-        exclusion = get_object_or_404(exclusions_of(request.user), public_id=exclusion_id)  # type: ignore[arg-type]
+        exclusion = exclusions_of(request.user).filter(public_id=exclusion_id).first()  # type: ignore[arg-type]
+        if exclusion is None:
+            refuse_foreign_exclusion(actor=request.user, exclusion_id=exclusion_id, request_id=request_id_of(request))  # type: ignore[arg-type]
         exclusion_remove(exclusion=exclusion, now=timezone.now(), request_id=request_id_of(request))
         return Response(status=204)

@@ -1,7 +1,9 @@
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NoReturn
 
 from django.db import transaction
+from django.http import Http404
 
 from backend.audit import services as audit
 from backend.consent.models import NEEDS_RECORD, Choice, ConsentChange, ConsentState, Notice, WelfareExclusion
@@ -152,3 +154,18 @@ def notice_publish(*, text: str, now: datetime, actor: Person | None = None) -> 
     )
     audit.record("consent.notice.published", actor=actor, object_ref=f"v{notice.version}", now=now)
     return notice
+
+
+def refuse_foreign_exclusion(*, actor: Person, exclusion_id: str, request_id: str = "") -> NoReturn:
+    """An attempt on someone else's exclusion: audited against its owner, answered as if absent."""
+    exclusion = WelfareExclusion.objects.select_related("person").filter(public_id=exclusion_id).first()
+    if exclusion is not None:
+        audit.record(
+            "consent.exclusion.refused",
+            actor=actor,
+            subject=exclusion.person,
+            object_ref=str(exclusion_id),
+            outcome="refused",
+            request_id=request_id,
+        )
+    raise Http404

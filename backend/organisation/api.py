@@ -1,4 +1,3 @@
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -7,9 +6,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.common.middleware import request_id_of
 from backend.organisation.models import ApiToken, Person, TokenScope
 from backend.organisation.selectors import roles_of, tokens_of
-from backend.organisation.services import TokenError, token_create, token_revoke
+from backend.organisation.services import TokenError, refuse_foreign_token, token_create, token_revoke
 
 
 class RoleSerializer(serializers.Serializer):
@@ -84,6 +84,8 @@ class TokenListApi(GenericAPIView):
 class TokenDetailApi(APIView):
     @extend_schema(request=None, responses=TokenOutputSerializer)
     def delete(self, request: Request, token_id: str) -> Response:
-        token = get_object_or_404(tokens_of(request.user), public_id=token_id)  # type: ignore[arg-type]
+        token = tokens_of(request.user).filter(public_id=token_id).first()  # type: ignore[arg-type]
+        if token is None:
+            refuse_foreign_token(actor=request.user, token_id=token_id, request_id=request_id_of(request))  # type: ignore[arg-type]
         token_revoke(token=token, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
         return Response(TokenOutputSerializer(token).data)

@@ -2,8 +2,10 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from django.db import transaction
+from django.http import Http404
 
 from backend.audit import services as audit
 from backend.organisation.models import ApiToken, Person, TokenScope
@@ -90,3 +92,18 @@ def token_revoke(*, token: ApiToken, actor: Person, now: datetime) -> ApiToken:
             now=now,
         )
     return token
+
+
+def refuse_foreign_token(*, actor: Person, token_id: str, request_id: str = "") -> NoReturn:
+    """Someone reached for a token that is not theirs: audit it against the owner, answer as if absent."""
+    owner = Person.objects.filter(api_tokens__public_id=token_id).first()
+    if owner is not None:
+        audit.record(
+            "organisation.token.refused",
+            actor=actor,
+            subject=owner,
+            object_ref=str(token_id),
+            outcome="refused",
+            request_id=request_id,
+        )
+    raise Http404

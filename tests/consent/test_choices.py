@@ -185,3 +185,26 @@ def test_seeded_personas_have_the_promised_choices():
 def test_choose_helper_gives_in_order(personas):
     choose(personas.investigator, "record", "welfare")
     assert ConsentState.objects.get(person=personas.investigator).welfare
+
+
+def test_reaching_for_someone_elses_exclusion_is_audited(api, personas):
+    from backend.consent.services import exclusion_add
+
+    exclusion = exclusion_add(person=personas.teammate, officer=personas.welfare_officer, now=timezone.now())
+    api.as_(personas.investigator).delete(f"/api/v1/consents/exclusions/{exclusion.public_id}/")
+    entry = AuditEntry.objects.get(action="consent.exclusion.refused")
+    assert entry.subject_id == personas.teammate.public_id and entry.actor_id == personas.investigator.public_id
+
+
+def test_administrators_publish_notices_as_new_versions_never_edits(client, personas):
+    client.force_login(personas.admin)
+    response = client.post("/admin/consent/notice/add/", {"text": "Version two of the notice."})
+    assert response.status_code == 302
+    newest = Notice.objects.order_by("-version").first()
+    assert newest.version == 2 and newest.text_hash == Notice.hash_of("Version two of the notice.")
+    assert client.get(f"/admin/consent/notice/{newest.pk}/change/").status_code in (200, 403)
+    response = client.post(f"/admin/consent/notice/{newest.pk}/change/", {"text": "sneaky edit"})
+    newest.refresh_from_db()
+    assert newest.text == "Version two of the notice."
+    assert client.post(f"/admin/consent/notice/{newest.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert AuditEntry.objects.filter(action="consent.notice.published").exists()

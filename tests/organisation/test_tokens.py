@@ -142,3 +142,14 @@ def test_account_page_creates_a_token_and_shows_the_key_once(client, personas):
     page = client.post("/account/", {"name": "grader", "scopes": ["exposure:write"], "days": "30"})
     assert "keel_" in page.content.decode()
     assert "keel_" not in client.get("/account/").content.decode()
+
+
+def test_reaching_for_someone_elses_token_is_audited_against_its_owner(api, personas):
+    token, _ = mint(personas.teammate, TokenScope.PROFILE_READ)
+    assert api.as_(personas.investigator).delete(f"/api/v1/tokens/{token.public_id}/").status_code == 404
+    entry = AuditEntry.objects.get(action="organisation.token.refused")
+    assert (entry.actor_id, entry.subject_id, entry.outcome) == (
+        personas.investigator.public_id,
+        personas.teammate.public_id,
+        "refused",
+    )
