@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "backend.organisation",
     "backend.audit",
     "backend.consent",
+    "backend.exposure",
     "backend.privacy",
     "pgtrigger",
     "backend.alerts",
@@ -249,6 +250,11 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "backend.ops.beat:HeartbeatScheduler"
 CELERY_BEAT_SCHEDULE = {
+    "close-overdue-timers": {
+        "task": "backend.exposure.tasks.close_overdue_timers",
+        "schedule": 300.0,
+        "options": {"expires": 240},
+    },
     "worker-heartbeat": {
         "task": "backend.ops.tasks.worker_heartbeat",
         "schedule": 30.0,

@@ -10,6 +10,7 @@ admin.site.site_title = "Keel"
 api_v1 = [
     path("", include("backend.organisation.urls")),
     path("", include("backend.consent.urls")),
+    path("", include("backend.exposure.urls")),
     path("", include("backend.privacy.urls")),
     path("", include("backend.alerts.urls")),
 ]

@@ -8,6 +8,7 @@ from datetime import date
 
 from django.db.models import QuerySet
 
+from backend.common.errors import NotPermitted
 from backend.consent.models import Choice, ConsentChange, ConsentState, Notice, WelfareExclusion
 from backend.organisation.models import Membership, Person, Role, RoleAssignment
 from backend.organisation.selectors import has_role
@@ -26,6 +27,18 @@ class Choices:
 def choices_of(person: Person) -> Choices:
     state = ConsentState.objects.filter(person=person).values("record", "welfare", "rota_signal").first()
     return Choices(**state) if state else Choices()
+
+
+REQUIRED_EXPLANATION = {
+    "record": "Keel keeps nothing about you because you have not chosen 'record'. To log exposure, choose "
+    "'record' on My choices (/choices/) or with POST /api/v1/consents/.",
+}
+
+
+def require(person: Person, choice: str) -> None:
+    """Raises NotPermitted, explaining how to choose, unless the person has given the choice."""
+    if not choices_of(person).has(choice):
+        raise NotPermitted(REQUIRED_EXPLANATION.get(choice, f"This needs your choice {choice!r}."))
 
 
 def notice_current() -> Notice | None:

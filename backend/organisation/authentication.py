@@ -4,7 +4,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
-from backend.organisation.models import ApiToken
+from backend.organisation.models import ApiToken, Person
 from backend.organisation.services import token_authenticate
 
 
@@ -47,3 +47,11 @@ class TokenScopePermission(permissions.BasePermission):
         allowed = getattr(view, "token_scopes", {})
         needed = allowed.get(request.method or "", None) if isinstance(allowed, dict) else None
         return needed is not None and needed in request.auth.scopes
+
+
+def person_of(request: Request) -> Person:
+    """The signed-in person behind a request that permission classes have already let through."""
+    user = request.user
+    if not isinstance(user, Person):
+        raise exceptions.NotAuthenticated()
+    return user
