@@ -1,6 +1,7 @@
 """Keel's one settings module, driven by environment variables (see docker/.env.example)."""
 
 import importlib.util
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -104,8 +105,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }
-    # A file, not memory, so that a worker process started by a test shares the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # A file, not memory, so that a worker process started by a test shares the test database
+    # (the test passes its path on); one per test run, so runs side by side do not collide.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

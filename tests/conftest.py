@@ -125,6 +125,7 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 def _isolated_settings(settings: Any) -> None:
     settings.KEEL_DEMO = False
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+    settings.WHITENOISE_AUTOREFRESH = True  # no scan of every static file each time a test client starts
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from backend.alerts.services import alert_raise
+from backend.exposure.services import RecordInput, exposure_record_create
 from tests.authz.test_matrix import ROWS, _url
 from tests.conftest import Api, choose
 
@@ -53,10 +54,14 @@ def test_manager_and_administrator_responses_carry_no_person_keyed_values(person
         assignee=personas.welfare_officer,
         now=timezone.now(),
     )
+    now = timezone.now()
+    day = RecordInput(kind="day", media_type="video", severity="A", got_to_me=True, date=now.date(), minutes=123)
+    record = exposure_record_create(person=subject, data=day, source="api", now=now)
     world = {
         "people": {"investigator": subject, "teammate": personas.teammate, viewer: getattr(personas, viewer)},
         "tokens": {},
         "exclusion": None,
+        "records": {"day": record, "session": record},
     }
     client = Api().as_(getattr(personas, viewer))
     checked = 0
@@ -66,6 +71,7 @@ def test_manager_and_administrator_responses_carry_no_person_keyed_values(person
         response = client.get(_url(row, world))
         text = response.content.decode()
         assert MARKER_RULE not in text, row["url_name"]
+        assert str(record.public_id) not in text, row["url_name"]
         if response["Content-Type"].startswith("application/json"):
             for d in _dicts(json.loads(text)):
                 about_subject = str(subject.public_id) in map(str, d.values()) or subject.name in map(str, d.values())
