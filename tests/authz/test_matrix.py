@@ -2,18 +2,17 @@
 URLs; and a check that no URL of the project is left without rows."""
 
 import csv
-from pathlib import Path
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.db import transaction
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from backend.exposure.services import RecordInput, exposure_record_create
-
 from backend.consent.services import exclusion_add
+from backend.exposure.services import RecordInput, exposure_record_create
 from backend.organisation.models import Role
 from backend.organisation.services import token_create
 from tests.conftest import Api, choose
