@@ -14,6 +14,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from backend.consent.models import Channel, Choice, ConsentChange, ConsentState, Notice
+from backend.exposure.seed import seed_exposure as _seed_exposure
 from backend.organisation.models import (
     Membership,
     Organisation,
@@ -100,6 +101,7 @@ PERSONAS = {
 
 @dataclass
 class SeedResult:
+    records: int
     people: int
     units: int
     teams: int
@@ -135,6 +137,7 @@ def seed_organisation(
     today: date,
     password: str,
     progress: Callable[[int], object] = lambda n: None,
+    progress_records: Callable[[int], object] = lambda n: None,
 ) -> SeedResult:
     if people < len(PERSONAS) + 20:
         raise ValueError(f"Seed at least {len(PERSONAS) + 20} people so every team has enough members.")
@@ -278,7 +281,10 @@ def seed_organisation(
         progress(len(batch))
 
     _seed_choices(rng, personas, now=datetime.combine(today, time(9, 0), tzinfo=UTC))
-    return SeedResult(people=people, units=len(units), teams=len(teams), memberships=memberships, roles=roles)
+    records = _seed_exposure(rng, today=today, days=days, progress=progress_records)
+    return SeedResult(
+        records=records, people=people, units=len(units), teams=len(teams), memberships=memberships, roles=roles
+    )
 
 
 PERSONA_CHOICES = {

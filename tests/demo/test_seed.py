@@ -23,11 +23,11 @@ PERSONAS = [
 ]
 
 
-def seed(people=60, seed=1):  # type: ignore[no-untyped-def]
+def seed(people=60, seed=1, days=30):  # type: ignore[no-untyped-def]
     call_command(
         "seed_demo",
         people=people,
-        days=90,
+        days=days,
         seed=seed,
         today=TODAY,
         no_progress=True,
@@ -105,8 +105,27 @@ def test_seed_refuses_a_database_that_already_has_people():
 
 
 def test_seed_scales_in_batches():
-    seed(people=4500)  # more than two insert batches
+    seed(people=4500, days=3)  # more than two insert batches
     assert Person.objects.count() == 4500
     assert Team.objects.count() == 500
     # everyone but the five personas who work outside teams (welfare, clinician, lead, DPO, administrator)
     assert Membership.objects.filter(ended_on__isnull=True).values("person").distinct().count() == 4500 - 5
+
+
+def test_seeded_history_is_realistic_and_rollups_are_exact():
+    from django.db.models import Sum
+
+    from backend.exposure.models import DayRollup, ExposureRecord
+
+    seed(days=60)
+    records = ExposureRecord.objects.all()
+    assert records.count() > 1000
+    assert not any(d.weekday() >= 5 for d in records.values_list("local_date", flat=True).distinct())
+    assert records.filter(got_to_me=True).exists() and records.filter(unexpected=True).exists()
+    assert records.filter(kind="session").exists() and records.filter(kind="day").exists()
+    private = Person.objects.get(username="demo-private")
+    assert records.filter(person=private).exists()
+    assert not records.filter(person__consent_state__record=False).exists(), "no history for people without `record`"
+    assert DayRollup.objects.aggregate(s=Sum("seconds"))["s"] == records.aggregate(s=Sum("seconds"))["s"]
+    per_day = records.values("person", "local_date").annotate(s=Sum("seconds"))
+    assert max(row["s"] for row in per_day) <= 16 * 3600

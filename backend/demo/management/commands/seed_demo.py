@@ -23,7 +23,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         today = options["today"] or timezone.localdate()
-        with progress_bar(total=options["people"], unit="people", disable=options["no_progress"]) as bar:
+        quiet = options["no_progress"]
+        # Roughly 2 records per person per working day, for the second bar's scale.
+        expected_records = int(options["people"] * options["days"] * 5 / 7 * 1.6)
+        with (
+            progress_bar(total=options["people"], unit="people", disable=quiet, desc="people") as people,
+            progress_bar(total=expected_records, unit="records", disable=quiet, desc="records") as records,
+        ):
             try:
                 result = seed_organisation(
                     people=options["people"],
@@ -31,11 +37,12 @@ class Command(BaseCommand):
                     seed=options["seed"],
                     today=today,
                     password=DEMO_PASSWORD,
-                    progress=bar.update,
+                    progress=people.update,
+                    progress_records=records.update,
                 )
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
         self.stdout.write(
             f"Seeded {result.people} people in {result.units} units and {result.teams} teams "
-            f"({result.memberships} memberships, {result.roles} roles)."
+            f"({result.memberships} memberships, {result.roles} roles) and {result.records} exposure records."
         )
