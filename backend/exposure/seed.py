@@ -2,6 +2,7 @@
 exposure and "this one got to me" flags. Bulk inserts (COPY on PostgreSQL), bounded memory, then one
 set-based rollup rebuild. Never used for real people's records."""
 
+import json
 import random
 import uuid
 from collections.abc import Callable, Iterator
@@ -121,7 +122,7 @@ def _rows(
                         audio,
                         unexpected,
                         got_to_me,
-                        '["greyscale"]' if rng.random() < 0.2 else "[]",
+                        ["greyscale"] if rng.random() < 0.2 else [],
                         rng.choice([None, rng.randint(10, 4000)]),
                         dose_milli(
                             seconds=seconds, media_type=media, audio=audio, unexpected=unexpected, factors=factors
@@ -144,23 +145,16 @@ def _rows(
 
 
 def _insert(batch: list[tuple[object, ...]]) -> None:
-    table = ExposureRecord._meta.db_table
     if connection.vendor == "postgresql":
-        with (
-            connection.cursor() as cursor,
-            cursor.copy(  # type: ignore[attr-defined]
-                f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN"
-            ) as copy,
-        ):
+        safeguards = COLUMNS.index("safeguards")
+        copy_sql = f"COPY {ExposureRecord._meta.db_table} ({', '.join(COLUMNS)}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
             for row in batch:
-                copy.write_row(row)
+                copy.write_row((*row[:safeguards], json.dumps(row[safeguards]), *row[safeguards + 1 :]))
         return
-    placeholders = ", ".join(["%s"] * len(COLUMNS))
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({placeholders})",  # noqa: S608 - fixed columns
-            [tuple(str(v) if isinstance(v, uuid.UUID) else v for v in row) for row in batch],
-        )
+    ExposureRecord.objects.bulk_create(
+        (ExposureRecord(**dict(zip(COLUMNS, row, strict=True))) for row in batch), batch_size=2000
+    )
 
 
 def seed_exposure(

@@ -129,3 +129,12 @@ def test_seeded_history_is_realistic_and_rollups_are_exact():
     assert DayRollup.objects.aggregate(s=Sum("seconds"))["s"] == records.aggregate(s=Sum("seconds"))["s"]
     per_day = records.values("person", "local_date").annotate(s=Sum("seconds"))
     assert max(row["s"] for row in per_day) <= 16 * 3600
+
+
+def test_seeded_records_are_addressable_and_well_formed():
+    from backend.exposure.models import ExposureRecord
+
+    seed(days=10)
+    record = ExposureRecord.objects.filter(safeguards__len__gt=0).first() or ExposureRecord.objects.first()
+    assert ExposureRecord.objects.get(public_id=record.public_id) == record
+    assert isinstance(record.safeguards, list)
