@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "backend.organisation",
     "backend.audit",
     "backend.consent",
+    "backend.policies",
     "backend.exposure",
     "backend.privacy",
     "pgtrigger",

@@ -448,6 +448,7 @@ class SummaryApi(APIView):
         minutes = serializers.FloatField()
         dose = serializers.FloatField()
         by_media_type = serializers.DictField()
+        limit_basis = serializers.CharField()
         limit_minutes = serializers.IntegerField(allow_null=True)
         early_warning_minutes = serializers.IntegerField(allow_null=True)
         over_early_warning = serializers.BooleanField()

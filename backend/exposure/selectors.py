@@ -8,10 +8,8 @@ from backend.exposure.models import ExposureRecord, MediaType, Preference, Sever
 from backend.exposure.periods import week_start
 from backend.organisation.models import Person
 from backend.organisation.selectors import organisation_get
-
-DEFAULT_DAILY_LIMIT_MINUTES = 240  # YouTube's 2018 4 h/day; review with occupational health
-DEFAULT_WEEKLY_LIMIT_MINUTES = 900  # 15 h/week; review with occupational health
-EARLY_WARNING_PERCENT = 80
+from backend.policies.models import REVIEW_NOTE, LimitBasis
+from backend.policies.selectors import policy_for_person
 
 
 def organisation_tz() -> ZoneInfo:
@@ -62,8 +60,11 @@ def own_summary(person: Person, *, period: str, today: date) -> dict[str, Any]:
         by_media[row["media_type"]] = {"minutes": round(row["seconds"] / 60, 1), "records": row["records"]}
         total_seconds += row["seconds"]
         total_dose += row["dose"]
-    limit = {"day": DEFAULT_DAILY_LIMIT_MINUTES, "week": DEFAULT_WEEKLY_LIMIT_MINUTES}.get(period)
+    policy = policy_for_person(person, on=today)
+    limit = {"day": policy.daily_limit, "week": policy.weekly_limit}.get(period)
     minutes = round(total_seconds / 60, 1)
+    measured = round(total_dose / 1000, 1) if policy.limit_basis == LimitBasis.DOSE else minutes
+    warning = limit * policy.early_warning_percent / 100 if limit else None
     return {
         "period": period,
         "from": start,
@@ -71,11 +72,12 @@ def own_summary(person: Person, *, period: str, today: date) -> dict[str, Any]:
         "minutes": minutes,
         "dose": round(total_dose / 1000, 1),
         "by_media_type": by_media,
+        "limit_basis": policy.limit_basis,
         "limit_minutes": limit,
-        "early_warning_minutes": round(limit * EARLY_WARNING_PERCENT / 100) if limit else None,
-        "over_early_warning": bool(limit and minutes >= limit * EARLY_WARNING_PERCENT / 100),
-        "over_limit": bool(limit and minutes > limit),
-        "limits_note": "Default limits; your unit's policy applies once set. Review with occupational health.",
+        "early_warning_minutes": round(warning) if warning else None,
+        "over_early_warning": bool(warning and measured >= warning),
+        "over_limit": bool(limit and measured > limit),
+        "limits_note": REVIEW_NOTE if policy.is_default else f"Your unit's policy, version {policy.version}.",
     }
 
 

@@ -80,7 +80,7 @@ def world(personas):  # type: ignore[no-untyped-def]
         name: token_create(person=people[name], name="t", scopes=["profile:read", "exposure:write"], now=now)
         for name in people
     }
-    return {"people": people, "tokens": tokens, "exclusion": exclusion, "records": records}
+    return {"people": people, "tokens": tokens, "exclusion": exclusion, "records": records, "unit": personas.unit}
 
 
 def _url(row: dict[str, str], world: dict[str, Any]) -> str:
@@ -94,6 +94,8 @@ def _url(row: dict[str, str], world: dict[str, Any]) -> str:
         kwargs["token_id"] = world["tokens"][target][0].public_id
     elif name == "api-exclusion-detail":
         kwargs["exclusion_id"] = world["exclusion"].public_id
+    elif row["target"] == "unit":
+        kwargs["unit_id"] = world["unit"].public_id
     elif name in ("api-session-detail", "api-day-entry-detail"):
         kwargs["record_id"] = world["records"]["session" if name == "api-session-detail" else "day"].public_id
     return reverse(name, kwargs=kwargs)

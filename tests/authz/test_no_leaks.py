@@ -62,6 +62,7 @@ def test_manager_and_administrator_responses_carry_no_person_keyed_values(person
         "tokens": {},
         "exclusion": None,
         "records": {"day": record, "session": record},
+        "unit": personas.unit,
     }
     client = Api().as_(getattr(personas, viewer))
     checked = 0
