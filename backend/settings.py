@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "backend.consent",
     "backend.policies",
     "backend.exposure",
+    "backend.checkins",
     "backend.privacy",
     "pgtrigger",
     "backend.alerts",
@@ -253,6 +254,13 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "backend.ops.beat:HeartbeatScheduler"
 CELERY_BEAT_SCHEDULE = {
+    "notify-due-check-ins": {
+        "task": "backend.checkins.tasks.notify_due_check_ins",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    "relay-outbox": {"task": "backend.alerts.tasks.relay_outbox", "schedule": 5.0, "options": {"expires": 4}},
+    "escalate-alerts": {"task": "backend.alerts.tasks.escalate_alerts", "schedule": 60.0, "options": {"expires": 50}},
     "close-overdue-timers": {
         "task": "backend.exposure.tasks.close_overdue_timers",
         "schedule": 300.0,
@@ -292,6 +300,14 @@ LOGGING = {
 }
 
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
+EMAIL_TIMEOUT = env_int("DJANGO_EMAIL_TIMEOUT", 10)
+KEEL_BASE_URL = env_str("KEEL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+KEEL_MESSAGE_ID_DOMAIN = env_str("KEEL_MESSAGE_ID_DOMAIN", "keel.invalid")
+# A signed webhook for paging systems (urgent alerts); empty means none.
+KEEL_PAGING_WEBHOOK_URL = env_str("KEEL_PAGING_WEBHOOK_URL", "")
+KEEL_PAGING_WEBHOOK_SECRET = env_str("KEEL_PAGING_WEBHOOK_SECRET", "")
 DEFAULT_FROM_EMAIL = env_str("KEEL_FROM_EMAIL", "keel@localhost")
 
 # Demo only: the login page lists the demo personas. Refused in production.

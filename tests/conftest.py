@@ -233,3 +233,23 @@ def notice_version(db: Any) -> int:
     notice = notice_current()
     assert notice is not None
     return notice.version
+
+
+def alert_raise(
+    *, rule: str, person: Person | None, severity: str, dedup_key: str, assignee: Person | None, now: Any
+) -> Any:
+    """An alert row as the engine would leave it, for tests about what happens to alerts afterwards."""
+    from backend.alerts.models import Alert
+
+    alert, _ = Alert.objects.get_or_create(
+        dedup_key=dedup_key,
+        defaults={
+            "rule": rule,
+            "person": person,
+            "severity": severity,
+            "assignee": assignee,
+            "created_at": now,
+            "ack_due_at": now,
+        },
+    )
+    return alert

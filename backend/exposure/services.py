@@ -11,7 +11,7 @@ from django.db.models import Sum
 
 from backend.audit import services as audit
 from backend.consent.selectors import require
-from backend.exposure import rollups
+from backend.exposure import rollups, rules
 from backend.exposure.models import (
     MAX_SECONDS,
     ExposureRecord,
@@ -223,7 +223,9 @@ def exposure_record_create(*, person: Person, data: RecordInput, source: str, no
     record = _build(person, data, ctx)
     if record is None:
         raise RecordRejected(ctx.errors)
-    return _save(record, source)
+    _save(record, source)
+    rules.evaluate_written(person=person, records=[record], now=now)
+    return record
 
 
 @transaction.atomic
@@ -245,6 +247,7 @@ def exposure_records_create_batch(
         created.append(_save(record, source))
     if errors:
         raise RecordRejected(errors)
+    rules.evaluate_written(person=person, records=created, now=now)
     return created
 
 
@@ -314,6 +317,7 @@ def exposure_record_update(
     record.updated_at = now
     record.save()
     rollups.apply(record, +1)
+    rules.evaluate_written(person=person, records=[record], now=now)
     audit.record(
         "exposure.record.changed",
         actor=person,
@@ -432,7 +436,9 @@ def timer_stop(*, person: Person, now: datetime, source: str = Source.TIMER) -> 
         raise RecordRejected(ctx.errors)
     record.needs_confirmation = end < now
     timer.delete()
-    return _save(record, source)
+    _save(record, source)
+    rules.evaluate_written(person=person, records=[record], now=now)
+    return record
 
 
 def timers_close_overdue(*, now: datetime) -> int:

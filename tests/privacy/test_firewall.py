@@ -7,12 +7,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from backend.alerts.models import Alert, AlertState
-from backend.alerts.services import alert_close, alert_raise
+from backend.alerts.services import alert_close
 from backend.audit.models import AuditEntry
 from backend.consent.services import choice_set, exclusion_add
 from backend.privacy import registry
 from backend.privacy.services import record_erase
-from tests.conftest import choose
+from tests.conftest import alert_raise, choose
 
 pytestmark = pytest.mark.django_db
 
@@ -148,7 +148,7 @@ def test_erasure_removes_closed_alerts_and_keeps_open_ones(api, personas):
         assignee=personas.welfare_officer,
         now=now,
     )
-    alert_close(alert=closed, actor=personas.welfare_officer, outcome="no action needed", now=now)
+    alert_close(alert=closed, actor=personas.welfare_officer, outcome="no_action_needed", now=now)
     client = api.as_(personas.investigator)
     assert client.post("/api/v1/me/erasure/", {"confirm": True}, format="json").status_code == 403  # record still given
     client.post("/api/v1/consents/", {"choice": "record", "given": False}, format="json")
