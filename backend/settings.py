@@ -220,6 +220,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RecordKindEnum": "backend.exposure.models.RecordKind",
+        "NotificationKindEnum": "backend.alerts.models.NotificationKind",
+        "AlertEventKindEnum": "backend.alerts.models.AlertEventKind",
+    },
 }
 
 # Cache: local memory. Nothing about permissions or choices is ever cached.

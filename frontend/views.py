@@ -1,6 +1,5 @@
 """Pages. Thin: read through selectors, write through services, render a template."""
 
-import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -14,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from backend.common.errors import NotPermitted
+from backend.common.ids import parse_uuid
 from backend.common.middleware import request_id_of
 from backend.common.problems import is_api_path, problem_response
 from backend.consent.models import Channel, Choice
@@ -126,13 +126,6 @@ def token_revoke_view(request: HttpRequest, token_id: str) -> HttpResponse:
     return redirect("account")
 
 
-def _uuid_or_none(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
-
-
 CHOICE_TEXT = {
     Choice.RECORD: "Keep my individual record. Without it nothing about me is kept; support stays open to me.",
     Choice.WELFARE: "Share with the welfare officers covering my unit. They are told when a threshold is crossed "
@@ -164,7 +157,7 @@ def choices(request: HttpRequest) -> HttpResponse:
                 names = ", ".join(c.choice for c in outcome.changes)
                 messages.success(request, f"{'Given' if action == 'give' else 'Withdrawn'}: {names}.")
             elif action == "exclude":
-                officer_id = _uuid_or_none(request.POST.get("officer", ""))
+                officer_id = parse_uuid(request.POST.get("officer"))
                 officer = Person.objects.filter(public_id=officer_id).first() if officer_id else None
                 if officer is None:
                     raise ChoiceError("Choose a welfare officer to exclude.")
@@ -172,7 +165,7 @@ def choices(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"{officer.name} will not handle your alerts or open your record.")
             elif action == "include":
                 exclusion = get_object_or_404(
-                    exclusions_of(person), public_id=_uuid_or_none(request.POST.get("exclusion", ""))
+                    exclusions_of(person), public_id=parse_uuid(request.POST.get("exclusion"))
                 )
                 exclusion_remove(exclusion=exclusion, now=now, request_id=request_id_of(request))
                 messages.success(request, "Exclusion removed.")

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from frontend import alert_views
+
+urlpatterns = [
+    path("alerts/", alert_views.work_queue, name="alerts"),
+    path("alerts/<uuid:alert_id>/act/", alert_views.alert_act, name="alert-act"),
+    path("notifications/", alert_views.notifications, name="notifications"),
+]
