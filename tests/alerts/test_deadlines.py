@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -53,6 +53,6 @@ def test_an_organisation_in_scotland_uses_scottish_holidays():
     org = Organisation.objects.get()
     org.holiday_region = "GB-SCT"
     covered = CoveredHours(org)
-    assert not covered.is_covered_day(datetime(2026, 1, 2).date())  # 2 January: a holiday in Scotland only
+    assert not covered.is_covered_day(date(2026, 1, 2))  # 2 January: a holiday in Scotland only
     org.holiday_region = "GB-ENG"
-    assert CoveredHours(org).is_covered_day(datetime(2026, 1, 2).date())
+    assert CoveredHours(org).is_covered_day(date(2026, 1, 2))

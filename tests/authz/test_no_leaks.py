@@ -6,10 +6,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from backend.alerts.services import alert_raise
 from backend.exposure.services import RecordInput, exposure_record_create
 from tests.authz.test_matrix import ROWS, _url
-from tests.conftest import Api, choose
+from tests.conftest import Api, alert_raise, choose
 
 # Keys that carry an individual's exposure, health or sharing state. Later capabilities extend this.
 FORBIDDEN_KEYS = {
