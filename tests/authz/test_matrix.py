@@ -11,11 +11,12 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from backend.alerts.models import Notification
 from backend.consent.services import exclusion_add
 from backend.exposure.services import RecordInput, exposure_record_create
 from backend.organisation.models import Role
 from backend.organisation.services import token_create
-from tests.conftest import Api, choose
+from tests.conftest import Api, alert_raise, choose
 from tests.factories import PersonFactory, RoleFactory
 
 MATRIX = Path(__file__).with_name("matrix.csv")
@@ -80,7 +81,26 @@ def world(personas):  # type: ignore[no-untyped-def]
         name: token_create(person=people[name], name="t", scopes=["profile:read", "exposure:write"], now=now)
         for name in people
     }
-    return {"people": people, "tokens": tokens, "exclusion": exclusion, "records": records, "unit": personas.unit}
+    alert = alert_raise(
+        rule="exposure.daily_limit",
+        person=personas.investigator,
+        severity="high",
+        dedup_key="matrix",
+        assignee=personas.welfare_officer,
+        now=now,
+    )
+    notification = Notification.objects.create(
+        recipient=personas.investigator, kind="nudge", title="t", dedup_key="matrix", created_at=now
+    )
+    return {
+        "people": people,
+        "tokens": tokens,
+        "exclusion": exclusion,
+        "records": records,
+        "unit": personas.unit,
+        "alert": alert,
+        "notification": notification,
+    }
 
 
 def _url(row: dict[str, str], world: dict[str, Any]) -> str:
@@ -94,6 +114,10 @@ def _url(row: dict[str, str], world: dict[str, Any]) -> str:
         kwargs["token_id"] = world["tokens"][target][0].public_id
     elif name == "api-exclusion-detail":
         kwargs["exclusion_id"] = world["exclusion"].public_id
+    elif row["target"] == "alert":
+        kwargs["alert_id"] = world["alert"].public_id
+    elif name == "api-notification-read":
+        kwargs["notification_id"] = world["notification"].public_id
     elif row["target"] == "unit":
         kwargs["unit_id"] = world["unit"].public_id
     elif name in ("api-session-detail", "api-day-entry-detail"):
