@@ -308,6 +308,7 @@ EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.conso
 EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
 EMAIL_TIMEOUT = env_int("DJANGO_EMAIL_TIMEOUT", 10)
+EMAIL_FILE_PATH = env_str("DJANGO_EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 KEEL_BASE_URL = env_str("KEEL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 KEEL_MESSAGE_ID_DOMAIN = env_str("KEEL_MESSAGE_ID_DOMAIN", "keel.invalid")
 # A signed webhook for paging systems (urgent alerts); empty means none.

@@ -146,7 +146,9 @@ def _database_url() -> str:
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-def celery_process(kind: str, *extra: str, purge: bool = False) -> "subprocess.Popen[bytes]":
+def celery_process(
+    kind: str, *extra: str, purge: bool = False, env: dict[str, str] | None = None
+) -> "subprocess.Popen[bytes]":
     from backend.celery import app
 
     broker_dir = Path(settings.CELERY_BROKER_DIR)
@@ -157,6 +159,7 @@ def celery_process(kind: str, *extra: str, purge: bool = False) -> "subprocess.P
         "DATABASE_URL": _database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "KEEL_VAR_DIR": str(settings.VAR_DIR),
+        **(env or {}),
     }
     if purge:
         app.control.purge()
@@ -194,6 +197,7 @@ def stop_process(process: "subprocess.Popen[bytes]") -> None:
 
 @pytest.fixture
 def celery_worker(transactional_db: Any) -> Any:
+    restore_reference_data()
     process = celery_process("worker", purge=True)
     yield process
     stop_process(process)
@@ -253,3 +257,23 @@ def alert_raise(
         },
     )
     return alert
+
+
+def restore_reference_data() -> None:
+    """Transactional tests flush the tables, including rows that migrations create (the organisation, the
+    first notice, the severity taxonomy and weights): put them back exactly as the migrations do."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    for module, function in (
+        ("backend.organisation.migrations.0002_default_organisation", "create_default"),
+        ("backend.consent.migrations.0002_first_notice", "publish"),
+        ("backend.exposure.migrations.0002_default_taxonomy_and_weights", "create_defaults"),
+    ):
+        getattr(import_module(module), function)(apps, None)
+
+
+@pytest.fixture
+def reference_data(transactional_db: Any) -> None:
+    restore_reference_data()

@@ -196,7 +196,7 @@ def lead_alert(*, code: str, key: str, now: datetime) -> Alert:
 
 
 def _locked(alert: Alert) -> Alert:
-    return Alert.objects.select_for_update().select_related("person", "assignee", "unit").get(pk=alert.pk)
+    return Alert.objects.select_for_update(of=("self",)).select_related("person", "assignee", "unit").get(pk=alert.pk)
 
 
 def _require_handler(alert: Alert, actor: Person) -> None:
@@ -294,7 +294,7 @@ def alerts_escalate_overdue(*, now: datetime) -> int:
     for pk in overdue.values_list("pk", flat=True):
         with transaction.atomic():
             alert = (
-                Alert.objects.select_for_update(skip_locked=True)
+                Alert.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("person", "unit", "assignee")
                 .filter(pk=pk, state=AlertState.OPEN, ack_due_at__lt=now, escalation_round__lt=MAX_ROUNDS)
                 .first()
