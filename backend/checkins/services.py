@@ -2,7 +2,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
-from backend.alerts.models import NotificationKind
+from backend.alerts.models import Notification, NotificationKind
 from backend.alerts.services import notify
 from backend.checkins.models import CheckInKind, DueCheckIn, FollowUp
 from backend.organisation.models import Person
@@ -31,24 +31,40 @@ def follow_up_trigger(
     return follow_up, True
 
 
+SWEEP_BATCH = 5000
+
+
 def check_ins_notify_due(*, now: datetime) -> int:
-    """Swept by beat: tells each person whose check-in has fallen due, once; closes spent follow-ups."""
+    """Swept by beat, set-based: one notification per check-in that has fallen due, written with the
+    marking in one transaction per batch (a repeat run finds nothing left); closes spent follow-ups."""
     notified = 0
-    due = DueCheckIn.objects.filter(notified_at__isnull=True, due_at__lte=now, completed_at__isnull=True)
-    for check_in in due.select_related("person").order_by("due_at")[:5000]:
+    while True:
         with transaction.atomic():
-            if DueCheckIn.objects.filter(pk=check_in.pk, notified_at__isnull=True).update(notified_at=now) == 0:
-                continue  # another sweep got there first
-            notify(
-                recipient=check_in.person,
-                kind=NotificationKind.CHECKIN,
-                title="Time for your check-in",
-                body="How are you doing? A short check-in is waiting for you.",
-                link="/checkins/",
-                dedup_key=f"checkin:{check_in.public_id}:due",
-                now=now,
+            due = list(
+                DueCheckIn.objects.select_for_update(skip_locked=True)
+                .filter(notified_at__isnull=True, due_at__lte=now, completed_at__isnull=True)
+                .order_by("due_at")
+                .values_list("pk", "public_id", "person_id")[:SWEEP_BATCH]
             )
-            notified += 1
+            if not due:
+                break
+            Notification.objects.bulk_create(
+                [
+                    Notification(
+                        recipient_id=person_id,
+                        kind=NotificationKind.CHECKIN,
+                        title="Time for your check-in",
+                        body="How are you doing? A short check-in is waiting for you.",
+                        link="/checkins/",
+                        dedup_key=f"checkin:{public_id}:due",
+                        created_at=now,
+                    )
+                    for _, public_id, person_id in due
+                ],
+                ignore_conflicts=True,
+            )
+            DueCheckIn.objects.filter(pk__in=[pk for pk, _, _ in due]).update(notified_at=now)
+            notified += len(due)
     FollowUp.objects.filter(
         closed_at__isnull=True,
         check_ins__kind=CheckInKind.FOLLOW_UP_28D,

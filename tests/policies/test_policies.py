@@ -62,3 +62,40 @@ def test_the_persons_summary_uses_their_units_policy(api, personas):
     choose(personas.investigator, "record")
     body = api.as_(personas.investigator).get("/api/v1/exposure/summary/?period=day").json()
     assert body["limit_minutes"] == 120 and body["early_warning_minutes"] == 60 and "version 1" in body["limits_note"]
+
+
+def test_the_policies_page_shows_defaults_for_review_and_saves_a_version(client, personas):
+    client.force_login(personas.lead)
+    page = client.get("/policies/").content.decode()
+    assert "review with occupational health" in page
+    form = {
+        "unit": str(personas.unit.public_id),
+        "limit_basis": "minutes",
+        "daily_limit": "200",
+        "weekly_limit": "900",
+        "early_warning_percent": "80",
+        "heavy_days": "3",
+        "break_reminder_minutes": "50",
+        "follow_up_first_hours": "72",
+        "follow_up_second_days": "28",
+        "screening_months_exposed": "6",
+        "screening_months_other": "12",
+        "screening_reminder_days": "14",
+        "screening_alert_days": "30",
+        "tenure_review_years": "3",
+        "follow_up_on_unexpected": "on",
+        "follow_up_on_live": "on",
+        "follow_up_on_got_to_me": "on",
+    }
+    client.post("/policies/", form)
+    policy = Policy.objects.get()
+    assert policy.daily_limit == 200 and policy.follow_up_on_team_incident is False
+    client.force_login(personas.manager)
+    client.post("/policies/", {**form, "daily_limit": "100"})
+    assert Policy.objects.count() == 1
+
+
+def test_the_lead_is_told_about_units_without_out_of_hours_cover(client, personas):
+    client.force_login(personas.lead)
+    page = client.get("/policies/").content.decode()
+    assert "nobody on call" in page and personas.unit.name in page
