@@ -265,6 +265,11 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 50},
     },
     "relay-outbox": {"task": "backend.alerts.tasks.relay_outbox", "schedule": 5.0, "options": {"expires": 4}},
+    "tenure-reviews": {
+        "task": "backend.alerts.tasks.fire_tenure_reviews",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "escalate-alerts": {"task": "backend.alerts.tasks.escalate_alerts", "schedule": 60.0, "options": {"expires": 50}},
     "close-overdue-timers": {
         "task": "backend.exposure.tasks.close_overdue_timers",

@@ -10,3 +10,13 @@ OUTBOX_DEAD = register(
         alerts_welfare=False,
     )
 )
+
+TENURE_REVIEW = register(
+    Rule(
+        code="alerts.tenure_review",
+        severity="normal",
+        title="Rotation review due (tenure in an exposed role)",
+        person_message="You have reached the time in an exposed role after which a rotation review is due. "
+        "It is a conversation about your options, not a judgement.",
+    )
+)

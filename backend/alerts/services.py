@@ -7,6 +7,8 @@ from typing import Any
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
+from django.db.models import DurationField, ExpressionWrapper, F, Sum, Value
+from django.db.models.functions import Coalesce
 
 from backend.alerts import engine
 from backend.alerts.deadlines import CoveredHours
@@ -25,8 +27,9 @@ from backend.alerts.routing import escalation_target, handler_for, units_of
 from backend.audit import services as audit
 from backend.common.errors import NotPermitted
 from backend.consent.selectors import choices_of, exclusions_of
-from backend.organisation.models import Person, Role, RoleAssignment
-from backend.organisation.selectors import has_role, organisation_get
+from backend.organisation.models import Membership, Person, Role, RoleAssignment
+from backend.organisation.selectors import exposed_tenure, has_role, organisation_get
+from backend.policies.selectors import policy_for_person
 
 CRISIS_CONTACTS = "If you need help now: 999, NHS 111 option 2, Samaritans 116 123, or text SHOUT to 85258."
 MAX_ROUNDS = 3
@@ -337,3 +340,34 @@ def notification_read(*, notification: Notification, now: datetime) -> Notificat
         notification.read_at = now
         notification.save(update_fields=["read_at"])
     return notification
+
+
+def tenure_reviews_fire(*, now: datetime) -> int:
+    """Swept daily, set-based: people whose summed time in exposed units reaches their unit policy's tenure
+    threshold get the rotation-review rule once per threshold (overlaps are then checked exactly)."""
+    today = now.date()
+    shortest_threshold_days = 365
+    spans = (
+        Membership.objects.filter(team__unit__exposed_role=True, started_on__lte=today)
+        .values("person_id")
+        .annotate(
+            days=Sum(
+                ExpressionWrapper(Coalesce(F("ended_on"), Value(today)) - F("started_on"), output_field=DurationField())
+            )
+        )
+    )
+    already = set(
+        Notification.objects.filter(dedup_key__startswith="alerts.tenure_review:").values_list(
+            "recipient_id", flat=True
+        )
+    )
+    fired = 0
+    for row in spans:
+        if row["person_id"] in already or row["days"] is None or row["days"].days < shortest_threshold_days:
+            continue
+        person = Person.objects.get(pk=row["person_id"])
+        years = policy_for_person(person, on=today).tenure_review_years
+        if exposed_tenure(person, on=today).days >= years * 365:
+            rule_fire(code="alerts.tenure_review", person=person, period_key=f"{years}y", now=now)
+            fired += 1
+    return fired

@@ -3,7 +3,7 @@ import time
 from celery import shared_task
 from django.utils import timezone
 
-from backend.alerts.services import alerts_escalate_overdue, outbox_relay_once
+from backend.alerts.services import alerts_escalate_overdue, outbox_relay_once, tenure_reviews_fire
 
 RELAY_BUDGET_SECONDS = 50
 
@@ -24,3 +24,8 @@ def relay_outbox() -> int:
 @shared_task(acks_late=True, ignore_result=True)
 def escalate_alerts() -> int:
     return alerts_escalate_overdue(now=timezone.now())
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def fire_tenure_reviews() -> int:
+    return tenure_reviews_fire(now=timezone.now())

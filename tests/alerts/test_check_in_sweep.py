@@ -11,7 +11,7 @@ NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 
 
 def test_due_check_ins_are_notified_once_and_the_follow_up_closes_when_spent(personas):
-    follow_up, created = follow_up_trigger(
+    _, created = follow_up_trigger(
         person=personas.investigator,
         trigger="unexpected",
         now=NOW,

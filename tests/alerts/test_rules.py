@@ -164,3 +164,17 @@ def test_outside_covered_hours_the_person_is_told_when_someone_will_see_it(perso
     assert alert.raised_out_of_hours
     told = Notification.objects.get(recipient=personas.investigator, title="When someone will see this")
     assert "Monday 23 November at 08:00" in told.body and "Samaritans 116 123" in told.body
+
+
+def test_tenure_reviews_fire_once_at_the_policy_threshold(personas):
+    from backend.alerts.services import tenure_reviews_fire
+    from backend.organisation.models import Membership
+
+    choose(personas.investigator, "record", "welfare")
+    Membership.objects.filter(person=personas.investigator).update(started_on=NOW.date() - timedelta(days=3 * 365 + 1))
+    Membership.objects.filter(person=personas.teammate).update(started_on=NOW.date() - timedelta(days=2 * 365))
+    assert tenure_reviews_fire(now=NOW) == 1
+    assert tenure_reviews_fire(now=NOW) == 0
+    assert nudges(personas.investigator, "alerts.tenure_review").count() == 1
+    assert Alert.objects.get(rule="alerts.tenure_review").assignee == personas.welfare_officer
+    assert not nudges(personas.teammate, "alerts.tenure_review").exists()
