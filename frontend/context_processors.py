@@ -12,6 +12,7 @@ def keel(request: HttpRequest) -> dict[str, Any]:
     return {
         "organisation": organisation_get(),
         "keel_demo": settings.KEEL_DEMO,
+        "nav_log": Role.INVESTIGATOR in roles,
         "nav_people": bool(roles & {Role.WELFARE_OFFICER, Role.WELFARE_LEAD}),
         "nav_audit": bool(roles & {Role.DPO, Role.WELFARE_LEAD, Role.ADMINISTRATOR}),
     }

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend import views
+from frontend import log_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,5 +15,9 @@ urlpatterns = [
     path("people/", views.people, name="people"),
     path("people/<uuid:person_id>/", views.person_record, name="person-record"),
     path("audit/", views.audit_log, name="audit"),
+    path("log/", log_views.log, name="log"),
+    path("log/records/", log_views.records_fragment, name="log-records"),
+    path("log/records/<uuid:record_id>/edit/", log_views.record_edit, name="log-record-edit"),
+    path("log/records/<uuid:record_id>/delete/", log_views.record_delete, name="log-record-delete"),
     path("favicon.ico", views.favicon, name="favicon"),
 ]

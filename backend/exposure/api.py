@@ -18,7 +18,8 @@ from rest_framework.views import APIView
 from backend.common.middleware import request_id_of
 from backend.common.problems import Conflict
 from backend.exposure.models import ExposureRecord, MediaType, RecordKind, Safeguard, Source
-from backend.exposure.selectors import own_summary, preference_of, records_of, severities, timer_of
+from backend.exposure.periods import local_date
+from backend.exposure.selectors import organisation_tz, own_summary, preference_of, records_of, severities, timer_of
 from backend.exposure.services import (
     IdempotencyConflict,
     RecordInput,
@@ -462,7 +463,7 @@ class SummaryApi(APIView):
         period = request.query_params.get("period", "week")
         if period not in ("day", "week", "28d"):
             raise exceptions.ValidationError({"period": ["Use day, week or 28d."]})
-        summary = own_summary(person_of(request), period=period, today=timezone.localdate())
+        summary = own_summary(person_of(request), period=period, today=local_date(timezone.now(), organisation_tz()))
         return Response(self.OutputSerializer(summary).data)
 
 

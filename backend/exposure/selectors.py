@@ -51,6 +51,7 @@ def own_summary(person: Person, *, period: str, today: date) -> dict[str, Any]:
     rows = (
         records_of(person)
         .filter(local_date__gte=start, local_date__lte=end)
+        .order_by()
         .values("media_type")
         .annotate(seconds=Sum("seconds"), dose=Sum("dose_milli"), records=Count("id"))
     )

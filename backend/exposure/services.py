@@ -144,6 +144,8 @@ def _build(
                 overlapping = overlapping.exclude(pk=exclude.pk)
             if overlapping.exists():
                 ctx.reject("started_at", "This overlaps another of your timed sessions.")
+            elif data.active_seconds is None and Timer.objects.filter(person=person, started_at__lt=ended_at).exists():
+                ctx.reject("started_at", "This overlaps your running timer; stop the timer first.")
     else:
         if data.date is None or data.minutes is None:
             ctx.reject("date", "A day entry needs a date and minutes.")

@@ -120,6 +120,8 @@ def _url(row: dict[str, str], world: dict[str, Any]) -> str:
         kwargs["notification_id"] = world["notification"].public_id
     elif row["target"] == "unit":
         kwargs["unit_id"] = world["unit"].public_id
+    elif name in ("log-record-edit", "log-record-delete"):
+        kwargs["record_id"] = world["records"]["day"].public_id
     elif name in ("api-session-detail", "api-day-entry-detail"):
         kwargs["record_id"] = world["records"]["session" if name == "api-session-detail" else "day"].public_id
     return reverse(name, kwargs=kwargs)

@@ -99,3 +99,18 @@ def test_break_reminder_preferences(logger):
         ).status_code
         == 400
     )
+
+
+def test_a_session_overlapping_the_running_timer_is_refused_so_the_timer_can_always_stop(logger, personas):
+    logger.post(f"{TIMER}start/", {"media_type": "still", "severity": "C"}, format="json")
+    shift(personas.investigator, hours=2)
+    timer_start = Timer.objects.get().started_at
+    body = {
+        "started_at": (timer_start + timedelta(minutes=10)).isoformat(),
+        "ended_at": (timer_start + timedelta(minutes=40)).isoformat(),
+        "media_type": "still",
+        "severity": "C",
+    }
+    refused = logger.post("/api/v1/exposure/sessions/", body, format="json")
+    assert refused.status_code == 400 and "running timer" in refused.json()["errors"]["started_at"][0]
+    assert logger.post(f"{TIMER}stop/").status_code == 201

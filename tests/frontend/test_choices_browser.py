@@ -7,6 +7,7 @@ import pytest
 
 from backend.demo.seed import seed_organisation
 from tests.browser import ConsoleWatch, assert_accessible, sign_in
+from tests.conftest import restore_reference_data
 
 pytestmark = pytest.mark.browser
 PASSWORD = "browser-test-password"
@@ -14,15 +15,7 @@ PASSWORD = "browser-test-password"
 
 @pytest.fixture
 def demo_org(transactional_db):  # type: ignore[no-untyped-def]
-    from backend.consent.models import Notice
-    from backend.consent.services import notice_publish
-    from backend.organisation.models import Organisation
-
-    Organisation.objects.get_or_create(singleton=True, defaults={"name": "Keel"})
-    if not Notice.objects.exists():  # transactional tests flush what migrations created
-        from django.utils import timezone
-
-        notice_publish(text="Test notice: the limits of confidentiality come first.", now=timezone.now())
+    restore_reference_data()  # transactional tests flush what migrations created
     seed_organisation(people=60, days=30, seed=7, today=date(2026, 11, 1), password=PASSWORD)
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from backend.demo.seed import PERSONAS, seed_organisation
 from tests.browser import ConsoleWatch, assert_accessible, sign_in
+from tests.conftest import restore_reference_data
 
 pytestmark = pytest.mark.browser
 PASSWORD = "browser-test-password"
@@ -24,9 +25,7 @@ HOME_SECTION = {
 
 @pytest.fixture
 def demo_org(transactional_db):  # type: ignore[no-untyped-def]
-    from backend.organisation.models import Organisation
-
-    Organisation.objects.get_or_create(singleton=True, defaults={"name": "Keel"})
+    restore_reference_data()  # transactional tests flush what migrations created
     seed_organisation(people=60, days=30, seed=7, today=date(2026, 11, 1), password=PASSWORD)
 
 
