@@ -3,7 +3,6 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from backend.alerts.models import Notification, NotificationKind
-from backend.alerts.services import notify
 from backend.checkins.models import CheckInKind, DueCheckIn, FollowUp
 from backend.organisation.models import Person
 
