@@ -64,12 +64,6 @@ class AttributesSerializer(serializers.Serializer):
     )
     items = serializers.IntegerField(min_value=0, max_value=100_000, required=False, allow_null=True)
 
-    def validate_severity(self, value: str) -> str:
-        codes = list(severities().values_list("code", flat=True))
-        if value not in codes:
-            raise serializers.ValidationError(f"Unknown severity; use one of {', '.join(codes)}.")
-        return value
-
 
 class SessionInputSerializer(AttributesSerializer):
     started_at = AwareDateTimeField()
@@ -298,6 +292,13 @@ class BatchItemSerializer(AttributesSerializer):
     ended_at = AwareDateTimeField(required=False)
     date = serializers.DateField(required=False)
     minutes = serializers.IntegerField(min_value=1, max_value=960, required=False)
+
+    def validate_severity(self, value: str) -> str:
+        # Checked here too so a batch names every bad row at once; single records rely on the service.
+        codes = self.root.context.setdefault("severities", list(severities().values_list("code", flat=True)))
+        if value not in codes:
+            raise serializers.ValidationError(f"Unknown severity; use one of {', '.join(codes)}.")
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         needed = ("started_at", "ended_at") if attrs["kind"] == RecordKind.SESSION else ("date", "minutes")

@@ -26,8 +26,44 @@ def _bump(
         model.objects.filter(**keys, records__lte=0).delete()
 
 
+def _add(record: ExposureRecord) -> None:
+    """Adds a record to its four cells in two upserts (the hot path of every write)."""
+    team_clause = "team_id IS NOT NULL" if record.team_id is not None else "team_id IS NULL"
+    team_cols = ", team_id" if record.team_id is not None else ""
+    adapt = connection.ops.adapt_datefield_value
+    common = [record.person_id, record.team_id, record.unit_id, record.media_type, record.severity]
+    totals = [record.seconds, record.dose_milli, 1]
+    bump = (
+        "DO UPDATE SET seconds = {t}.seconds + EXCLUDED.seconds, dose_milli = {t}.dose_milli + EXCLUDED.dose_milli, "
+        "records = {t}.records + EXCLUDED.records"
+    )
+    day_table, period_table = DayRollup._meta.db_table, PeriodRollup._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {day_table} (person_id, team_id, unit_id, media_type, severity, day, seconds, dose_milli, "  # noqa: S608
+            "records) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            f"ON CONFLICT (person_id, day, media_type, severity{team_cols}) WHERE {team_clause} "
+            + bump.format(t=day_table),
+            [*common, adapt(record.local_date), *totals],
+        )
+        rows = [
+            [*common, period.value, adapt(getattr(record, field)), *totals] for period, field in _PERIOD_FIELD.items()
+        ]
+        cursor.execute(
+            f"INSERT INTO {period_table} (person_id, team_id, unit_id, media_type, severity, period, period_start, "  # noqa: S608
+            "seconds, dose_milli, records) VALUES "
+            + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+            + f" ON CONFLICT (person_id, period, period_start, media_type, severity{team_cols}) WHERE {team_clause} "
+            + bump.format(t=period_table),
+            [value for row in rows for value in row],
+        )
+
+
 def apply(record: ExposureRecord, sign: int) -> None:
     """Adds (+1) or removes (-1) one record's contribution to every rollup it counts in."""
+    if sign > 0:
+        _add(record)
+        return
     base = {
         "person_id": record.person_id,
         "team_id": record.team_id,
