@@ -138,6 +138,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+KEEL_IMPORT_MAX_BYTES = env_int("KEEL_IMPORT_MAX_BYTES", 200 * 1024 * 1024)
+KEEL_IMPORT_DIR = Path(env_str("KEEL_IMPORT_DIR", str(VAR_DIR / "imports")))
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("KEEL_MAX_BODY_BYTES", 2 * 1024 * 1024)
 
 # Sessions: idle 15 minutes, absolute 10 hours (enforced by SessionLimitsMiddleware).

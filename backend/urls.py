@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("backend.organisation.urls")),
     path("", include("backend.consent.urls")),
     path("", include("backend.exposure.urls")),
+    path("", include("backend.exposure.import_urls")),
     path("", include("backend.policies.urls")),
     path("", include("backend.privacy.urls")),
     path("", include("backend.alerts.urls")),

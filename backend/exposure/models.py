@@ -254,3 +254,80 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id}:{self.key}"
+
+
+# CSV import ------------------------------------------------------------------------------------------
+# Appended for the CSV import (backend/exposure/imports.py); see docs/import.md.
+
+
+class ImportState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    FAILED = "failed", "Failed"
+    DONE = "done", "Done"
+
+
+class ImportPhase(models.TextChoices):
+    READING = "reading", "Reading the file"
+    CHECKING = "checking", "Checking and storing"
+
+
+class ImportJob(models.Model):
+    """One CSV import and its progress. Its counts are committed outside the import's own transaction, so
+    a page polling it sees them move while the import runs. Errors name a line and a field, never a value
+    from the file, and the client's file name is not kept."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.IMPORT)
+    state = models.CharField(max_length=8, choices=ImportState.choices, default=ImportState.QUEUED)
+    phase = models.CharField(max_length=8, choices=ImportPhase.choices, default=ImportPhase.READING)
+    total_rows = models.PositiveIntegerField(null=True, blank=True, help_text="Estimated until reading ends.")
+    processed_rows = models.PositiveIntegerField(default=0)
+    stored_rows = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, help_text="The first problems: line, field and message.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    run = models.BigIntegerField(null=True, blank=True, help_text="The staging rows of the current attempt.")
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["person", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"import {self.public_id} {self.state}"
+
+
+class ImportStagingRow(models.Model):
+    """A row of an import in flight, as read from the file and parsed but not yet judged: the checks run in
+    SQL over all rows at once. Deleted when the import ends; unlogged on PostgreSQL (transient data)."""
+
+    pk = models.CompositePrimaryKey("run", "line")  # one index serves every query, and no sequence to feed
+    run = models.BigIntegerField()
+    line = models.PositiveIntegerField()
+    flags = models.IntegerField(default=0, help_text="Bits for values present in the file but unreadable.")
+    kind = models.TextField()
+    started_at = models.DateTimeField(null=True)
+    ended_at = models.DateTimeField(null=True)
+    day = models.DateField(null=True, help_text="The date column of a day entry.")
+    minutes = models.IntegerField(null=True)
+    local_date = models.DateField(null=True)
+    week_start = models.DateField(null=True)
+    month_start = models.DateField(null=True)
+    quarter_start = models.DateField(null=True)
+    seconds = models.BigIntegerField(null=True)
+    media_type = models.TextField()
+    severity = models.TextField()
+    audio = models.BooleanField(null=True)
+    unexpected = models.BooleanField(null=True)
+    got_to_me = models.BooleanField(null=True)
+    safeguards = models.TextField(help_text="JSON list of the named safeguards, sorted, as in the record.")
+    items = models.IntegerField(null=True)
+    dose_milli = models.BigIntegerField(default=0)
+    team_id = models.BigIntegerField(null=True)
+    unit_id = models.BigIntegerField(null=True)
+
+    def __str__(self) -> str:
+        return f"staged line {self.line} of run {self.run}"

@@ -2,6 +2,7 @@ from datetime import datetime
 from typing import Any
 
 from backend.common.privacy_spec import PersonalData
+from backend.exposure.imports import import_jobs_erase, import_jobs_export, import_jobs_retain
 from backend.exposure.models import DayRollup, ExposureRecord, IdempotencyKey, PeriodRollup, Preference, Timer
 from backend.exposure.selectors import records_of
 from backend.organisation.models import Person
@@ -42,6 +43,14 @@ def _erase(person: Person, now: datetime) -> int:
 
 
 PERSONAL_DATA = [
+    PersonalData(
+        name="exposure.imports",
+        description="Your CSV imports: when, how many rows were read and stored, and the problems found "
+        "(line and column, never a value from the file).",
+        export=import_jobs_export,
+        erase=import_jobs_erase,
+        retain=import_jobs_retain,
+    ),
     PersonalData(
         name="exposure.records",
         description="Your timed sessions and day entries, with their kind of material and weighted exposure.",

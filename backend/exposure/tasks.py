@@ -1,6 +1,7 @@
 from celery import shared_task
 from django.utils import timezone
 
+from backend.exposure import import_tasks  # noqa: F401 - Celery discovers only <app>.tasks
 from backend.exposure.services import timers_close_overdue
 
 

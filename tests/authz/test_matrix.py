@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from backend.alerts.models import Notification
 from backend.consent.services import exclusion_add
+from backend.exposure.imports import import_job_create
 from backend.exposure.services import RecordInput, exposure_record_create
 from backend.organisation.models import Role
 from backend.organisation.services import token_create
@@ -100,6 +101,7 @@ def world(personas):  # type: ignore[no-untyped-def]
         "unit": personas.unit,
         "alert": alert,
         "notification": notification,
+        "import_job": import_job_create(person=personas.investigator, now=now),
     }
 
 
@@ -120,6 +122,8 @@ def _url(row: dict[str, str], world: dict[str, Any]) -> str:
         kwargs["notification_id"] = world["notification"].public_id
     elif row["target"] == "unit":
         kwargs["unit_id"] = world["unit"].public_id
+    elif name == "api-exposure-import-detail":
+        kwargs["job_id"] = world["import_job"].public_id
     elif name in ("log-record-edit", "log-record-delete"):
         kwargs["record_id"] = world["records"]["day"].public_id
     elif name in ("api-session-detail", "api-day-entry-detail"):
