@@ -24,7 +24,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy backend frontend
 	$(BIN)/lint-imports
-	$(BIN)/bandit -q -r backend frontend -ll
+	$(BIN)/bandit -q -c pyproject.toml -r backend frontend -ll
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 # pytest exits 5 when it collects no test; say so rather than fail silently or pass silently.

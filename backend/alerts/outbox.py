@@ -69,6 +69,8 @@ def _send_webhook(message: OutboxMessage) -> None:
     url = settings.KEEL_PAGING_WEBHOOK_URL
     if not url:
         raise LookupError("no paging webhook configured")
+    if not url.startswith(("https://", "http://")):
+        raise LookupError("the paging webhook must be an http(s) URL")
     body = json.dumps({"event_id": str(message.public_id), **message.payload}, sort_keys=True).encode()
     request = urllib.request.Request(  # noqa: S310 - the operator configures an http(s) URL
         url,
@@ -80,7 +82,7 @@ def _send_webhook(message: OutboxMessage) -> None:
             "X-Keel-Signature": signature(body, settings.KEEL_PAGING_WEBHOOK_SECRET),
         },
     )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310  # nosec B310
         if response.status >= 300:
             raise RuntimeError(f"webhook answered {response.status}")
 

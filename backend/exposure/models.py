@@ -81,10 +81,12 @@ class ExposureRecord(models.Model):
     """A timed session (start and end) or a day entry (date and minutes). No case references, no free text."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="exposure_records")
+    # (person, local_date) and (person, started_at) serve every lookup; single-column foreign-key indexes
+    # would only slow each write and the CSV import down.
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="exposure_records", db_index=False)
     kind = models.CharField(max_length=8, choices=RecordKind.choices)
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
     local_date = models.DateField(help_text="The organisation's local day the record counts on.")
     week_start = models.DateField()
     month_start = models.DateField()
