@@ -1,6 +1,7 @@
 """Raising, routing, handling and escalating alerts; in-app notifications; the outbox relay."""
 
 import contextlib
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -61,10 +62,15 @@ def notify(
     return notification
 
 
-def _kick_relay() -> None:
-    # The broker may be down: beat's periodic relay picks the rows up anyway.
+def _send_kick() -> None:
     with contextlib.suppress(Exception):
-        current_app.send_task("backend.alerts.tasks.relay_outbox")
+        current_app.send_task("backend.alerts.tasks.relay_outbox", retry=False)
+
+
+def _kick_relay() -> None:
+    """After commit, ask a worker to relay now. In a thread, so a down or hung broker never holds the
+    request; if the kick is lost, beat's relay every few seconds picks the rows up anyway."""
+    threading.Thread(target=_send_kick, name="keel-outbox-kick", daemon=True).start()
 
 
 def _tell_handler(alert: Alert, handler: Person, *, step: str, now: datetime) -> None:

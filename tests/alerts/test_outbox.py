@@ -123,3 +123,22 @@ def test_urgent_alerts_page_through_a_signed_webhook(personas, settings):
     assert payload["event_id"] == headers["X-Keel-Event-Id"] and payload["severity"] == "urgent"
     assert personas.investigator.name not in body.decode()
     assert OutboxMessage.objects.get(kind="webhook").state == "sent"
+
+
+def test_a_hung_broker_never_holds_the_request(monkeypatch):
+    """The on-commit kick runs in a thread: a broker that does not answer costs the request nothing."""
+    import threading
+    import time
+
+    from backend.alerts import services
+
+    released = threading.Event()
+
+    def hang(*args, **kwargs):  # type: ignore[no-untyped-def]
+        released.wait(5)
+
+    monkeypatch.setattr(services.current_app, "send_task", hang)
+    started = time.monotonic()
+    services._kick_relay()
+    assert time.monotonic() - started < 0.5
+    released.set()
